@@ -10,6 +10,9 @@
 //!
 //! | # | topic | module | notebook |
 //! |---|---|---|---|
+//! | 03 | self-attention 手撕 Self-Attention | [`attention`] ([`attention::scaled_dot_product_attention`], [`attention::self_attention`]) | `notebooks/03-self-attention.ipynb` |
+//! | 04 | multi-head attention 手撕 MHA | [`attention`] ([`attention::MultiHeadAttention`], [`attention::Mask`]) | `notebooks/04-multi-head-attention.ipynb` |
+//! | 05 | MQA / GQA, KV cache | [`attention`] ([`attention::MultiHeadAttention::gqa`], [`attention::KvCache`], [`attention::flash_attention`]) | `notebooks/05-mqa-gqa.ipynb` |
 //! | 06 | perplexity 困惑度 | [`info`] ([`info::perplexity`], [`info::NgramModel`], [`info::MarkovChain`]) | `notebooks/06-perplexity.ipynb` |
 //! | 07 | entropy, KL, cross-entropy 熵、KL 散度与交叉熵 | [`info`] ([`info::entropy`], [`info::kl_div_p_q`], [`info::cross_entropy`], [`info::log_softmax`]) | `notebooks/07-entropy-kl-cross-entropy.ipynb` |
 //!
@@ -36,9 +39,11 @@
 //! # Ok::<(), shousi::Error>(())
 //! ```
 
+pub mod attention;
 pub mod crosscheck;
 pub mod data;
 mod error;
+mod real;
 pub mod info;
 pub mod plot;
 #[cfg(feature = "torch")]

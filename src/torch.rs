@@ -4,19 +4,43 @@
 //! shape `[rows, cols]` in row-major order.
 
 use faer::{Mat, MatRef};
-use tch::{Kind, Tensor};
+use tch::{Kind, Tensor, kind::Element};
 
 use crate::error::{Error, Result};
+use crate::real::Real;
 
 /// A 1-D float64 tensor holding `x`.
 pub fn tensor(x: &[f64]) -> Tensor {
     Tensor::from_slice(x)
 }
 
-/// A 2-D float64 tensor of shape `[m.nrows(), m.ncols()]` holding `m`.
-pub fn tensor_from_mat(m: MatRef<'_, f64>) -> Tensor {
-    let data: Vec<f64> = (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect();
+/// A 2-D tensor of shape `[m.nrows(), m.ncols()]` holding `m` (float64 or float32, as `T`).
+pub fn tensor_from_mat<T: Real + Element>(m: MatRef<'_, T>) -> Tensor {
+    let data: Vec<T> = (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect();
     Tensor::from_slice(&data).reshape([m.nrows() as i64, m.ncols() as i64])
+}
+
+/// A tensor of shape `[outer.len(), inner.len(), rows, cols]` from `mats[b][h]` (e.g. batch × heads),
+/// all of one shape.
+pub fn tensor_from_mats<T: Real + Element>(mats: &[Vec<Mat<T>>]) -> Result<Tensor> {
+    let (r, c) = mats
+        .first()
+        .and_then(|m| m.first())
+        .map(|m| (m.nrows(), m.ncols()))
+        .ok_or_else(|| Error::shape("torch::tensor_from_mats", "empty input"))?;
+    let mut data: Vec<T> = Vec::new();
+    for (b, row) in mats.iter().enumerate() {
+        if row.len() != mats[0].len() {
+            return Err(Error::shape("torch::tensor_from_mats", format!("mats[{b}] has {} matrices, mats[0] has {}", row.len(), mats[0].len())));
+        }
+        for (h, m) in row.iter().enumerate() {
+            if (m.nrows(), m.ncols()) != (r, c) {
+                return Err(Error::shape("torch::tensor_from_mats", format!("mats[{b}][{h}] is ({}, {}), mats[0][0] is ({r}, {c})", m.nrows(), m.ncols())));
+            }
+            data.extend((0..r).flat_map(|i| (0..c).map(move |j| m[(i, j)])));
+        }
+    }
+    Ok(Tensor::from_slice(&data).reshape([mats.len() as i64, mats[0].len() as i64, r as i64, c as i64]))
 }
 
 /// A 1-D int64 tensor of class indices (the target of `F.cross_entropy`).
@@ -42,11 +66,16 @@ pub fn to_scalar(t: &Tensor) -> Result<f64> {
 
 /// A 2-D tensor as a faer matrix (float64).
 pub fn to_mat(t: &Tensor) -> Result<Mat<f64>> {
+    to_mat_as(t)
+}
+
+/// A 2-D tensor as a faer matrix of `T` (values go through float64).
+pub fn to_mat_as<T: Real>(t: &Tensor) -> Result<Mat<T>> {
     let size = t.size();
     let [r, c] = size.as_slice() else {
         return Err(Error::shape("torch::to_mat", format!("tensor has shape {size:?}, expected 2-D")));
     };
     let v = to_vec(t).map_err(|e| e.in_op("torch::to_mat"))?;
     let c = *c as usize;
-    Ok(Mat::from_fn(*r as usize, c, |i, j| v[i * c + j]))
+    Ok(Mat::from_fn(*r as usize, c, |i, j| T::from_f64(v[i * c + j])))
 }

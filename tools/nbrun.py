@@ -204,8 +204,10 @@ def failures_of(path: Path, committed, executed, compare: bool) -> list[str]:
     msgs = []
     old_cells = [c for c in committed.cells if c.cell_type == "code"]
     for i, cell in code_cells(executed):
-        for p in cell_problems(cell):
-            msgs.append(f"{path.name}: code cell {i + 1}: {first_lines(p)}")
+        problems = cell_problems(cell)
+        if problems:
+            more = f"\n    (+{len(problems) - 1} more in this cell)" if len(problems) > 1 else ""
+            msgs.append(f"{path.name}: code cell {i + 1}: {first_lines(problems[0])}{more}")
         if compare and not is_volatile(cell) and i < len(old_cells) and not cell_problems(cell):
             if not outputs_match(old_cells[i], cell):
                 msgs.append(f"{path.name}: code cell {i + 1}: output differs from the committed one "
