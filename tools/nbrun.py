@@ -153,17 +153,21 @@ def diff_text(old_cell, new_cell) -> str:
 
 
 def clean_outputs(cell) -> None:
-    """Drop cargo's compile progress from stderr, and per-run metadata."""
+    """Drop cargo's compile progress from stderr and per-run metadata, and join the
+    line-by-line stream messages evcxr sends into one output per stream."""
     kept = []
     for o in cell.get("outputs", []):
-        if o.get("output_type") == "stream" and o.get("name") == "stderr":
-            lines = [l for l in text_of(o).splitlines(keepends=True) if not CARGO_PROGRESS.match(strip_ansi(l))]
-            if not "".join(lines).strip():
+        if o.get("output_type") == "stream":
+            text = text_of(o)
+            if o.get("name") == "stderr":
+                text = "".join(l for l in text.splitlines(keepends=True) if not CARGO_PROGRESS.match(strip_ansi(l)))
+                if not text.strip():
+                    continue
+            if kept and kept[-1].get("output_type") == "stream" and kept[-1].get("name") == o.get("name"):
+                kept[-1]["text"] += text
                 continue
-            o["text"] = "".join(lines)
+            o["text"] = text
         o.pop("transient", None)
-        if "metadata" in o and not o["metadata"]:
-            o["metadata"] = {}
         kept.append(o)
     cell["outputs"] = kept
     cell.get("metadata", {}).pop("execution", None)

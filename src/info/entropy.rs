@@ -67,7 +67,8 @@ fn check_pair(op: &'static str, p: &[f64], q: &[f64]) -> Result<()> {
 /// ```
 pub fn entropy(p: &[f64]) -> Result<f64> {
     check_distribution("entropy", "p", p)?;
-    Ok(-p.iter().filter(|&&v| v > 0.0).map(|&v| v * v.ln()).sum::<f64>())
+    // `0.0 - sum` rather than `-sum`: a one-hot p gives +0, not -0.
+    Ok(0.0 - p.iter().filter(|&&v| v > 0.0).map(|&v| v * v.ln()).sum::<f64>())
 }
 
 /// Cross-entropy $H(p, q) = -\sum_i p_i \log q_i$ in nats: the expected code length
