@@ -41,3 +41,7 @@ lab: setup
 ## make doc: API docs with the formulas rendered (KaTeX).
 doc: setup
 	$(CARGO_ENV) cargo doc --no-deps --features torch
+
+## make bench: attention forward, ours vs libtorch, side by side (release build).
+bench: setup
+	$(CARGO_ENV) cargo run --release --features torch --example attention_bench

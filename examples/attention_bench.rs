@@ -103,10 +103,10 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut rng = StdRng::seed_from_u64(0);
     for t in [128usize, 512, 2048] {
-        let gen = |rng: &mut StdRng| -> Vec<Mat<f32>> {
+        let heads = |rng: &mut StdRng| -> Vec<Mat<f32>> {
             (0..HEADS).map(|_| Mat::from_fn(t, HEAD_DIM, |_, _| 2.0 * rng.random::<f32>() - 1.0)).collect()
         };
-        let (q, k, v) = (gen(&mut rng), gen(&mut rng), gen(&mut rng));
+        let (q, k, v) = (heads(&mut rng), heads(&mut rng), heads(&mut rng));
         let stack = |m: &Vec<Mat<f32>>| tensor_from_mats(std::slice::from_ref(m)).unwrap();
         let (tq, tk, tv) = (stack(&q), stack(&k), stack(&v));
         let reps = if t >= 2048 { 5 } else { 15 };

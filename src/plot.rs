@@ -219,3 +219,97 @@ impl LineChart {
         Ok(())
     }
 }
+
+/// A heatmap of a matrix (row 0 at the top), white for the smallest value to dark blue
+/// for the largest; NaN cells are drawn red so they cannot hide.
+///
+/// ```
+/// use shousi::plot::Heatmap;
+/// let w: Vec<Vec<f64>> = vec![vec![1.0, 0.0], vec![0.5, 0.5]];
+/// assert!(Heatmap::new("weights", w).render().unwrap().as_str().contains("<rect"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Heatmap {
+    title: String,
+    x_label: String,
+    y_label: String,
+    values: Vec<Vec<f64>>,
+    size: (u32, u32),
+}
+
+impl Heatmap {
+    /// `values[row][col]`; all rows the same length.
+    pub fn new(title: impl Into<String>, values: Vec<Vec<f64>>) -> Self {
+        Heatmap { title: title.into(), x_label: "key j".into(), y_label: "query i".into(), values, size: (420, 420) }
+    }
+
+    /// From a faer matrix.
+    pub fn from_mat(title: impl Into<String>, m: faer::MatRef<'_, f64>) -> Self {
+        Self::new(title, (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect()).collect())
+    }
+
+    pub fn x_label(mut self, label: impl Into<String>) -> Self {
+        self.x_label = label.into();
+        self
+    }
+    pub fn y_label(mut self, label: impl Into<String>) -> Self {
+        self.y_label = label.into();
+        self
+    }
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = (width, height);
+        self
+    }
+
+    /// Draws the heatmap.
+    pub fn render(&self) -> Result<Svg> {
+        const OP: &str = "Heatmap::render";
+        let rows = self.values.len();
+        let cols = self.values.first().map_or(0, |r| r.len());
+        if rows == 0 || cols == 0 || self.values.iter().any(|r| r.len() != cols) {
+            return Err(Error::plot(OP, format!("need a non-empty rectangular matrix, got {rows} rows of lengths {:?}", self.values.iter().map(|r| r.len()).collect::<Vec<_>>())));
+        }
+        let finite = self.values.iter().flatten().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, self.size).into_drawing_area();
+            root.fill(&WHITE).map_err(|e| Error::plot(OP, e))?;
+            let caption = format!("{} (white = {lo:.3}, blue = {hi:.3})", self.title);
+            let mut chart = ChartBuilder::on(&root)
+                .caption(caption, ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(35)
+                .y_label_area_size(40)
+                .build_cartesian_2d(0..cols, 0..rows)
+                .map_err(|e| Error::plot(OP, e))?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(self.x_label.as_str())
+                .y_desc(self.y_label.as_str())
+                .x_labels(cols.min(12))
+                .y_labels(rows.min(12))
+                .y_label_formatter(&|y| format!("{}", rows.saturating_sub(1 + *y)))
+                .draw()
+                .map_err(|e| Error::plot(OP, e))?;
+            let cells = self.values.iter().enumerate().flat_map(|(i, row)| {
+                row.iter().enumerate().map(move |(j, &v)| {
+                    let color = if v.is_nan() {
+                        RGBColor(220, 30, 30)
+                    } else {
+                        let t = ((v - lo) / span).clamp(0.0, 1.0);
+                        RGBColor((255.0 - 225.0 * t) as u8, (255.0 - 180.0 * t) as u8, (255.0 - 75.0 * t) as u8)
+                    };
+                    // Row 0 at the top: plotters' y grows upwards.
+                    Rectangle::new([(j, rows - 1 - i), (j + 1, rows - i)], color.filled())
+                })
+            });
+            chart.draw_series(cells).map_err(|e| Error::plot(OP, e))?;
+            root.present().map_err(|e| Error::plot(OP, e))?;
+        }
+        Ok(Svg(out))
+    }
+}

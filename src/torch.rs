@@ -79,3 +79,46 @@ pub fn to_mat_as<T: Real>(t: &Tensor) -> Result<Mat<T>> {
     let c = *c as usize;
     Ok(Mat::from_fn(*r as usize, c, |i, j| T::from_f64(v[i * c + j])))
 }
+
+/// The bool `attn_mask` libtorch's SDPA should get for `mask` on (L, S) scores: `true` =
+/// attend. Additive float values other than $-\infty$ are not representable as bool and
+/// are treated as "attend".
+pub fn keep_mask_tensor<T: Real>(mask: &crate::attention::Mask<T>, l: usize, s: usize) -> Result<Tensor> {
+    let bias = mask.to_bias(l, s).map_err(|e| e.in_op("torch::keep_mask_tensor"))?;
+    let keep: Vec<bool> = (0..l).flat_map(|i| (0..s).map(move |j| (i, j))).map(|(i, j)| bias[(i, j)].to_f64() != f64::NEG_INFINITY).collect();
+    Ok(Tensor::from_slice(&keep).reshape([l as i64, s as i64]))
+}
+
+fn linear<T: Real + Element>(x: &Tensor, lin: &crate::attention::Linear<T>) -> Tensor {
+    let w = tensor_from_mat(lin.weight.as_ref());
+    let b = lin.bias.as_ref().map(|b| Tensor::from_slice(b));
+    x.linear(&w, b.as_ref())
+}
+
+/// The forward pass of `m` written with libtorch ops from the same weights: `linear`
+/// projections, split heads, `scaled_dot_product_attention(..., enable_gqa)`, merge heads,
+/// output `linear`. `xq[b]` (L, D), `xkv[b]` (S, D); `keep` is an optional bool mask
+/// broadcastable to (B, H, L, S), `true` = attend. Returns a (B, L, D) tensor.
+pub fn attention_forward<T: Real + Element>(
+    m: &crate::attention::MultiHeadAttention<T>,
+    xq: &[Mat<T>],
+    xkv: &[Mat<T>],
+    keep: Option<&Tensor>,
+) -> Result<Tensor> {
+    const OP: &str = "torch::attention_forward";
+    if xq.is_empty() || xq.len() != xkv.len() {
+        return Err(Error::shape(OP, format!("xq has batch {} and xkv has batch {}; need equal and > 0", xq.len(), xkv.len())));
+    }
+    let (h, g, d) = (m.n_heads() as i64, m.n_kv_heads() as i64, m.head_dim() as i64);
+    let stack = |xs: &[Mat<T>]| Tensor::f_stack(&xs.iter().map(|x| tensor_from_mat(x.as_ref())).collect::<Vec<_>>(), 0);
+    let tq = stack(xq).map_err(|source| Error::Torch { op: OP, source })?;
+    let tkv = stack(xkv).map_err(|source| Error::Torch { op: OP, source })?;
+    let (b, l, s) = (tq.size()[0], tq.size()[1], tkv.size()[1]);
+    let torch = |source| Error::Torch { op: OP, source };
+    let q = linear(&tq, &m.q_proj).f_view([b, l, h, d]).map_err(torch)?.transpose(1, 2);
+    let k = linear(&tkv, &m.k_proj).f_view([b, s, g, d]).map_err(torch)?.transpose(1, 2);
+    let v = linear(&tkv, &m.v_proj).f_view([b, s, g, d]).map_err(torch)?.transpose(1, 2);
+    let o = Tensor::f_scaled_dot_product_attention(&q, &k, &v, keep, 0.0, false, None, g != h).map_err(torch)?;
+    let merged = o.transpose(1, 2).contiguous().f_view([b, l, h * d]).map_err(torch)?;
+    Ok(linear(&merged, &m.o_proj))
+}

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use shousi::attention::*;
 use shousi::crosscheck::Tol;
 use shousi::tch::{Kind, Tensor, kind::Element};
-use shousi::torch::{tensor_from_mat, tensor_from_mats, to_vec};
+use shousi::torch::{attention_forward, keep_mask_tensor, tensor_from_mat, tensor_from_mats, to_vec};
 
 const F32: Tol = Tol { atol: 5e-5, rtol: 5e-6 };
 const F64: Tol = Tol { atol: 1e-10, rtol: 1e-10 };
@@ -39,13 +39,6 @@ fn assert_close<T: Real>(what: &str, ours: &[f64], theirs: &[f64]) {
     }
 }
 
-/// The (L, S) bool keep-mask libtorch should see for our `mask` (true = attend).
-fn torch_keep_mask<T: Real>(mask: &Mask<T>, l: usize, s: usize) -> Tensor {
-    let b = mask.to_bias(l, s).unwrap();
-    let keep: Vec<bool> = flat(&b).iter().map(|&x| x != f64::NEG_INFINITY).collect();
-    Tensor::from_slice(&keep).reshape([l as i64, s as i64])
-}
-
 fn check_sdpa_one<T: Real + Element>(rng: &mut StdRng, l: usize, s: usize, e: usize, ev: usize) {
     let q: Mat<T> = rand_mat(rng, l, e);
     let k: Mat<T> = rand_mat(rng, s, e);
@@ -71,7 +64,7 @@ fn check_sdpa_one<T: Real + Element>(rng: &mut StdRng, l: usize, s: usize, e: us
         ];
         for (name, mask) in bool_masks {
             let ours = scaled_dot_product_attention(q.as_ref(), k.as_ref(), v.as_ref(), &mask, scale).unwrap();
-            let m = torch_keep_mask(&mask, l, s).unsqueeze(0);
+            let m = keep_mask_tensor(&mask, l, s).unwrap().unsqueeze(0);
             let theirs = Tensor::scaled_dot_product_attention(&tq, &tk, &tv, Some(&m), 0.0, false, scale, false);
             assert_close::<T>(&format!("sdpa {name} {what} scale {scale:?}"), &flat(&ours.output), &to_vec(&theirs).unwrap());
             let flash = flash_attention(q.as_ref(), k.as_ref(), v.as_ref(), &mask, scale, 3, 4).unwrap();
@@ -145,26 +138,6 @@ fn sdpa_enable_gqa_grouping_matches_libtorch() {
     }
 }
 
-fn linear(x: &Tensor, lin: &Linear<impl Real + Element>) -> Tensor {
-    let w = tensor_from_mat(lin.weight.as_ref());
-    let b = lin.bias.as_ref().map(|b| Tensor::from_slice(b));
-    x.linear(&w, b.as_ref())
-}
-
-/// The module's forward written with libtorch ops from the same weights: linear projections,
-/// split heads, `scaled_dot_product_attention(enable_gqa)`, merge heads, output projection.
-fn torch_forward<T: Real + Element>(m: &MultiHeadAttention<T>, xq: &[Mat<T>], xkv: &[Mat<T>], keep: Option<&Tensor>) -> Tensor {
-    let (h, g, d) = (m.n_heads() as i64, m.n_kv_heads() as i64, m.head_dim() as i64);
-    let stack = |xs: &[Mat<T>]| Tensor::stack(&xs.iter().map(|x| tensor_from_mat(x.as_ref())).collect::<Vec<_>>(), 0);
-    let (tq, tkv) = (stack(xq), stack(xkv));
-    let (b, l, s) = (tq.size()[0], tq.size()[1], tkv.size()[1]);
-    let q = linear(&tq, &m.q_proj).view([b, l, h, d]).transpose(1, 2);
-    let k = linear(&tkv, &m.k_proj).view([b, s, g, d]).transpose(1, 2);
-    let v = linear(&tkv, &m.v_proj).view([b, s, g, d]).transpose(1, 2);
-    let o = Tensor::scaled_dot_product_attention(&q, &k, &v, keep, 0.0, false, None, g != h);
-    linear(&o.transpose(1, 2).contiguous().view([b, l, h * d]), &m.o_proj)
-}
-
 fn check_module<T: Real + Element>(rng: &mut StdRng, d_model: usize, n_heads: usize, n_kv_heads: usize, l: usize, s: usize) {
     let m = MultiHeadAttention::<T>::random(d_model, n_heads, n_kv_heads, rng.random()).unwrap();
     let xq: Vec<Mat<T>> = (0..2).map(|_| rand_mat(rng, l, d_model)).collect();
@@ -172,7 +145,7 @@ fn check_module<T: Real + Element>(rng: &mut StdRng, d_model: usize, n_heads: us
     let what = format!("{:?} D {d_model} H {n_heads} G {n_kv_heads} L {l} S {s}", m.variant());
     // Cross-attention without a mask.
     let ours = m.forward(&xq, &xkv, &[]).unwrap();
-    let theirs = to_vec(&torch_forward(&m, &xq, &xkv, None)).unwrap();
+    let theirs = to_vec(&attention_forward(&m, &xq, &xkv, None).unwrap()).unwrap();
     let ours_flat: Vec<f64> = ours.output.iter().flat_map(flat).collect();
     assert_close::<T>(&format!("module {what}"), &ours_flat, &theirs);
     // Per-batch masks: causal + key padding on the first sequence, key padding on the second.
@@ -180,9 +153,9 @@ fn check_module<T: Real + Element>(rng: &mut StdRng, d_model: usize, n_heads: us
         Mask::causal_bottom_right().with_key_padding((0..s).map(|j| j == s - 1 && s > 1).collect()),
         Mask::key_padding((0..s).map(|j| j == 0 && s > 1).collect()),
     ];
-    let keep = Tensor::stack(&masks.iter().map(|mk| torch_keep_mask(mk, l, s)).collect::<Vec<_>>(), 0).unsqueeze(1);
+    let keep = Tensor::stack(&masks.iter().map(|mk| keep_mask_tensor(mk, l, s).unwrap()).collect::<Vec<_>>(), 0).unsqueeze(1);
     let ours = m.forward(&xq, &xkv, &masks).unwrap();
-    let theirs = to_vec(&torch_forward(&m, &xq, &xkv, Some(&keep))).unwrap();
+    let theirs = to_vec(&attention_forward(&m, &xq, &xkv, Some(&keep)).unwrap()).unwrap();
     let ours_flat: Vec<f64> = ours.output.iter().flat_map(flat).collect();
     assert_close::<T>(&format!("module masked {what}"), &ours_flat, &theirs);
 }

@@ -34,10 +34,17 @@ fn check_logits(op: &'static str, arg: &'static str, x: &[f64]) -> Result<()> {
 /// An infinite maximum is replaced by 0 (as libtorch does), so `[-inf, -inf]` gives `-inf`
 /// and any `+inf` gives `+inf` instead of `inf - inf = NaN`.
 fn lse_unchecked(x: &[f64]) -> f64 {
+    let (shift, log_sum) = shifted_log_sum(x);
+    shift + log_sum
+}
+
+/// $(m, \log\sum_i e^{x_i - m})$. Log-softmax uses them as $(x_i - m) - \log\sum$, which is
+/// more accurate than $x_i - \operatorname{LSE}(x)$ when $|m|$ is large (and is what libtorch does).
+fn shifted_log_sum(x: &[f64]) -> (f64, f64) {
     let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let shift = if m.is_infinite() { 0.0 } else { m };
     let sum: f64 = x.iter().map(|&v| (v - shift).exp()).sum();
-    shift + sum.ln()
+    (shift, sum.ln())
 }
 
 /// $\operatorname{LSE}(x) = \log \sum_i e^{x_i}$, computed as $m + \log\sum_i e^{x_i - m}$.
@@ -59,14 +66,14 @@ pub fn logsumexp(x: &[f64]) -> Result<f64> {
 /// (libtorch gives NaN): there is no distribution to normalise.
 pub fn log_softmax(x: &[f64]) -> Result<Vec<f64>> {
     check_logits("log_softmax", "x", x)?;
-    let lse = lse_unchecked(x);
-    if lse == f64::NEG_INFINITY {
+    let (shift, log_sum) = shifted_log_sum(x);
+    if shift + log_sum == f64::NEG_INFINITY {
         return Err(Error::arg("log_softmax", "x", "is all -inf; softmax is undefined"));
     }
-    if lse == f64::INFINITY {
+    if shift + log_sum == f64::INFINITY {
         return Err(Error::arg("log_softmax", "x", "contains +inf; softmax is undefined"));
     }
-    Ok(x.iter().map(|&v| v - lse).collect())
+    Ok(x.iter().map(|&v| (v - shift) - log_sum).collect())
 }
 
 /// $\operatorname{softmax}(x)_i = e^{x_i - \operatorname{LSE}(x)}$: non-negative, sums to 1.
