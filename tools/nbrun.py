@@ -167,6 +167,8 @@ def clean_outputs(cell) -> None:
                 kept[-1]["text"] += text
                 continue
             o["text"] = text
+        elif o.get("output_type") in ("execute_result", "display_data") and plain_of(o) == "()" and set(o.get("data", {})) == {"text/plain"}:
+            continue  # evcxr shows the unit value of a cell ending in a loop: noise
         o.pop("transient", None)
         kept.append(o)
     cell["outputs"] = kept
