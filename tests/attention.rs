@@ -230,3 +230,20 @@ proptest! {
         prop_assert!(max_diff(&prefix(&a.output[0]), &prefix(&b.output[0])) < 1e-13);
     }
 }
+
+#[test]
+fn fast_f32_exp_is_accurate() {
+    let xs: Vec<f32> = (0..=200_000).map(|i| -100.0 + i as f32 * 1e-3).chain([f32::NEG_INFINITY, -88.0, 0.0]).collect();
+    let mut ys = xs.clone();
+    <f32 as Real>::exp_in_place(&mut ys);
+    for (&x, &y) in xs.iter().zip(&ys) {
+        let want = (x as f64).exp();
+        if x < -87.0 {
+            assert!(y >= 0.0 && (y as f64) < 1e-37, "exp({x}) = {y}");
+        } else {
+            assert!(((y as f64) - want).abs() <= 3e-7 * want, "exp({x}) = {y}, want {want}");
+        }
+    }
+    assert_eq!(ys[ys.len() - 3], 0.0); // -inf
+    assert_eq!(ys[ys.len() - 1], 1.0);
+}
