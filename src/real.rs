@@ -10,6 +10,56 @@ pub trait Real: faer::traits::RealField + Copy + PartialOrd + Send + Sync + std:
     fn to_f64(self) -> f64;
     fn exp(self) -> Self;
     fn sqrt(self) -> Self;
+    fn max(self, other: Self) -> Self;
+
+    /// $x_i \leftarrow e^{x_i}$ for a slice of arguments $\le 0$ or $-\infty$ (the online
+    /// softmax's only use). `f32` overrides it with a vectorisable polynomial.
+    fn exp_in_place(xs: &mut [Self]) {
+        for x in xs {
+            *x = x.exp();
+        }
+    }
+
+    /// $\sum_i x_i$ with eight partial sums, so the compiler can vectorise it.
+    fn sum(xs: &[Self]) -> Self {
+        let mut acc = [Self::ZERO; 8];
+        let chunks = xs.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                acc[k] = acc[k] + c[k];
+            }
+        }
+        let mut total = Self::ZERO;
+        for a in acc {
+            total = total + a;
+        }
+        for &x in rest {
+            total = total + x;
+        }
+        total
+    }
+}
+
+/// $e^x$ for `f32` without a libm call, so a loop over a slice vectorises (Cephes' `expf`):
+/// $x = n\ln 2 + r$ with $n = \operatorname{round}(x\log_2 e)$, $|r| \le \ln 2/2$, a degree-6
+/// polynomial for $e^r$, and $2^n$ built in the exponent bits. Relative error $\lesssim 2\cdot 10^{-7}$
+/// on $[-87, 88]$; $x \le -88$ (including $-\infty$) gives exactly 0.
+#[inline]
+pub fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2^23 rounds to the nearest integer without a libm call.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-88.0, 88.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
+    let y = p * r * r + r + 1.0;
+    // 2^n from its exponent bits; n = -127 (x = -88) gives the bit pattern of 0.0.
+    let bits = ((n as i32 + 127).max(0) as u32) << 23;
+    y * f32::from_bits(bits)
 }
 
 impl Real for f32 {
@@ -29,6 +79,14 @@ impl Real for f32 {
     fn sqrt(self) -> Self {
         f32::sqrt(self)
     }
+    fn max(self, other: Self) -> Self {
+        f32::max(self, other)
+    }
+    fn exp_in_place(xs: &mut [Self]) {
+        for x in xs {
+            *x = exp_f32(*x);
+        }
+    }
 }
 
 impl Real for f64 {
@@ -47,5 +105,8 @@ impl Real for f64 {
     }
     fn sqrt(self) -> Self {
         f64::sqrt(self)
+    }
+    fn max(self, other: Self) -> Self {
+        f64::max(self, other)
     }
 }

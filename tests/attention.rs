@@ -233,7 +233,7 @@ proptest! {
 
 #[test]
 fn fast_f32_exp_is_accurate() {
-    let xs: Vec<f32> = (0..=200_000).map(|i| -100.0 + i as f32 * 1e-3).chain([f32::NEG_INFINITY, -88.0, 0.0]).collect();
+    let xs: Vec<f32> = (0..=100_000).map(|i| -100.0 + i as f32 * 1e-3).chain([f32::NEG_INFINITY, -88.0, 0.0]).collect();
     let mut ys = xs.clone();
     <f32 as Real>::exp_in_place(&mut ys);
     for (&x, &y) in xs.iter().zip(&ys) {

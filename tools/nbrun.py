@@ -130,7 +130,19 @@ def numbers_close(a: str, b: str) -> bool:
     return abs(fa - fb) <= ATOL + RTOL * max(abs(fa), abs(fb))
 
 
+def mask_diff_column(text: str) -> str:
+    """The max-abs-diff column of a cross-check table is rounding noise that may change with
+    libtorch's CPU kernels; its bound is what the pass/FAIL column checks, so it is not compared."""
+    def fix(m):
+        cells = m.group(0).split("|")
+        if len(cells) == 8:  # | quantity | ours | ref | diff | tol | result |
+            cells[4] = " ~ "
+        return "|".join(cells)
+    return CROSSCHECK_ROW.sub(fix, text)
+
+
 def texts_match(old: str, new: str) -> bool:
+    old, new = mask_diff_column(old), mask_diff_column(new)
     if old == new:
         return True
     old_parts, new_parts = NUMBER.split(old), NUMBER.split(new)

@@ -45,17 +45,19 @@ pub fn flash_attention<T: Real>(
         return Err(Error::arg(OP, "block_q", format!("block sizes are ({block_q}, {block_k}); both must be >= 1")));
     }
     let scale: T = resolve_scale(OP, scale, q.ncols())?;
+    let no_bias = mask.is_none();
     let mut out = Mat::<T>::zeros(l, ev);
-    let mut scores = Mat::<T>::zeros(block_q, block_k);
-    let mut acc = Mat::<T>::zeros(block_q, ev);
+    // Both blocks are stored transposed (column r = query row r) so that every per-query
+    // loop below runs over a contiguous slice and vectorises.
+    let mut scores_t = Mat::<T>::zeros(block_k, block_q);
+    let mut acc_t = Mat::<T>::zeros(ev, block_q);
     let mut m = vec![T::NEG_INFINITY; block_q];
     let mut denom = vec![T::ZERO; block_q];
-    let one = T::ONE;
     for i0 in (0..l).step_by(block_q) {
         let bq = block_q.min(l - i0);
         m[..bq].fill(T::NEG_INFINITY);
         denom[..bq].fill(T::ZERO);
-        acc.fill(T::ZERO);
+        acc_t.fill(T::ZERO);
         // Causal masks hide every key past the last visible one: stop there.
         let last_row = i0 + bq - 1;
         let key_end = match mask.causal_kind() {
@@ -65,55 +67,58 @@ pub fn flash_attention<T: Real>(
         };
         for j0 in (0..key_end).step_by(block_k) {
             let bk = block_k.min(key_end - j0);
-            let mut sc = scores.as_mut().submatrix_mut(0, 0, bq, bk);
-            matmul(sc.as_mut(), Accum::Replace, q.subrows(i0, bq), k.subrows(j0, bk).transpose(), scale, Par::Seq);
+            // S^T = s · K_blk Q_blkᵀ  (bk × bq)
+            matmul(
+                scores_t.as_mut().submatrix_mut(0, 0, bk, bq),
+                Accum::Replace,
+                k.subrows(j0, bk),
+                q.subrows(i0, bq).transpose(),
+                scale,
+                Par::Seq,
+            );
             for r in 0..bq {
-                let i = i0 + r;
-                let mut row_max = T::NEG_INFINITY;
-                for c in 0..bk {
-                    let x = sc[(r, c)] + mask.bias(i, j0 + c, l, s);
-                    sc[(r, c)] = x;
-                    if x > row_max {
-                        row_max = x;
+                let col = &mut scores_t.col_as_slice_mut(r)[..bk];
+                if !no_bias {
+                    for (c, x) in col.iter_mut().enumerate() {
+                        *x = *x + mask.bias(i0 + r, j0 + c, l, s);
                     }
                 }
-                let m_new = if row_max > m[r] { row_max } else { m[r] };
+                let row_max = col.iter().fold(T::NEG_INFINITY, |a, &b| Real::max(a, b));
+                let m_new = Real::max(m[r], row_max);
                 if m_new == T::NEG_INFINITY {
-                    // Everything so far is masked: contributes nothing.
-                    for c in 0..bk {
-                        sc[(r, c)] = T::ZERO;
-                    }
+                    // Everything so far is masked: this block contributes nothing.
+                    col.fill(T::ZERO);
                     continue;
                 }
-                let alpha = if m[r] == T::NEG_INFINITY { T::ZERO } else { (m[r] - m_new).exp() };
-                let mut sum = T::ZERO;
-                for c in 0..bk {
-                    let p = (sc[(r, c)] - m_new).exp();
-                    sc[(r, c)] = p;
-                    sum = sum + p;
+                for x in col.iter_mut() {
+                    *x = *x - m_new;
                 }
-                denom[r] = denom[r] * alpha + sum;
+                T::exp_in_place(col);
+                let alpha = if m[r] == T::NEG_INFINITY { T::ZERO } else { (m[r] - m_new).exp() };
+                denom[r] = denom[r] * alpha + T::sum(col);
                 m[r] = m_new;
-                if alpha != one {
-                    for c in 0..ev {
-                        acc[(r, c)] = acc[(r, c)] * alpha;
+                if alpha != T::ONE {
+                    for a in acc_t.col_as_slice_mut(r) {
+                        *a = *a * alpha;
                     }
                 }
             }
+            // Aᵀ += V_blkᵀ Pᵀ  (ev × bq)
             matmul(
-                acc.as_mut().subrows_mut(0, bq),
+                acc_t.as_mut().submatrix_mut(0, 0, ev, bq),
                 Accum::Add,
-                scores.as_ref().submatrix(0, 0, bq, bk),
-                v.subrows(j0, bk),
-                one,
+                v.subrows(j0, bk).transpose(),
+                scores_t.as_ref().submatrix(0, 0, bk, bq),
+                T::ONE,
                 Par::Seq,
             );
         }
         for r in 0..bq {
             if denom[r] > T::ZERO {
-                let inv = one / denom[r];
+                let inv = T::ONE / denom[r];
+                let a = acc_t.col_as_slice(r);
                 for c in 0..ev {
-                    out[(i0 + r, c)] = acc[(r, c)] * inv;
+                    out[(i0 + r, c)] = a[c] * inv;
                 }
             }
         }
