@@ -52,8 +52,20 @@ enum Ours {
     Tiled,
 }
 
+/// Block sizes of the tiled forward: `SHOUSI_BLOCKS=bq,bk` overrides the defaults.
+fn blocks() -> (usize, usize) {
+    std::env::var("SHOUSI_BLOCKS")
+        .ok()
+        .and_then(|s| {
+            let (a, b) = s.split_once(',')?;
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .unwrap_or((BLOCK_Q, BLOCK_K))
+}
+
 /// All heads of one forward, spread over the cores.
 fn ours(kind: Ours, q: &[Mat<f32>], k: &[Mat<f32>], v: &[Mat<f32>]) -> Vec<Mat<f32>> {
+    let (bq, bk) = blocks();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(q.len());
     let mask = Mask::none();
     let per = q.len().div_ceil(workers);
@@ -65,7 +77,7 @@ fn ours(kind: Ours, q: &[Mat<f32>], k: &[Mat<f32>], v: &[Mat<f32>]) -> Vec<Mat<f
                     (w * per..((w + 1) * per).min(q.len()))
                         .map(|h| match kind {
                             Ours::Plain => scaled_dot_product_attention(q[h].as_ref(), k[h].as_ref(), v[h].as_ref(), mask, None).unwrap().output,
-                            Ours::Tiled => flash_attention(q[h].as_ref(), k[h].as_ref(), v[h].as_ref(), mask, None, BLOCK_Q, BLOCK_K).unwrap(),
+                            Ours::Tiled => flash_attention(q[h].as_ref(), k[h].as_ref(), v[h].as_ref(), mask, None, bq, bk).unwrap(),
                         })
                         .collect::<Vec<_>>()
                 })
@@ -98,7 +110,8 @@ fn mib(bytes: usize) -> String {
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     tch::set_num_threads(threads as i32);
-    println!("attention forward, batch 1, {HEADS} heads, head_dim {HEAD_DIM}, f32, no mask; {threads} threads each");
+    let (bq, bk) = blocks();
+    println!("attention forward, batch 1, {HEADS} heads, head_dim {HEAD_DIM}, f32, no mask; {threads} threads each; tiles {bq}x{bk}");
     println!("| T | ours plain (ms) | ours tiled (ms) | libtorch SDPA (ms) | plain / libtorch | tiled / libtorch | peak extra: plain | peak extra: tiled | max abs diff tiled vs libtorch |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut rng = StdRng::seed_from_u64(0);

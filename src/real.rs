@@ -14,13 +14,36 @@ pub trait Real: faer::traits::RealField + Copy + PartialOrd + Send + Sync + std:
 
     /// $x_i \leftarrow e^{x_i}$ for a slice of arguments $\le 0$ or $-\infty$ (the online
     /// softmax's only use). `f32` overrides it with a vectorisable polynomial.
+    #[inline(always)]
     fn exp_in_place(xs: &mut [Self]) {
         for x in xs {
             *x = x.exp();
         }
     }
 
+    /// $\max_i x_i$ ($-\infty$ for an empty slice; inputs must not be NaN) with eight partial
+    /// maxima, so the compiler can vectorise it: a single running `max` is a serial chain.
+    #[inline(always)]
+    fn max_of(xs: &[Self]) -> Self {
+        let mut acc = [Self::NEG_INFINITY; 8];
+        let chunks = xs.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                acc[k] = if c[k] > acc[k] { c[k] } else { acc[k] };
+            }
+        }
+        let mut m = Self::NEG_INFINITY;
+        for &x in acc.iter().chain(rest) {
+            if x > m {
+                m = x;
+            }
+        }
+        m
+    }
+
     /// $\sum_i x_i$ with eight partial sums, so the compiler can vectorise it.
+    #[inline(always)]
     fn sum(xs: &[Self]) -> Self {
         let mut acc = [Self::ZERO; 8];
         let chunks = xs.chunks_exact(8);
@@ -52,13 +75,17 @@ pub fn exp_f32(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Adding and subtracting 1.5·2^23 rounds to the nearest integer without a libm call.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-88.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let x = x.max(-88.0).min(88.0);
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
     let y = p * r * r + r + 1.0;
-    // 2^n from its exponent bits; n = -127 (x = -88) gives the bit pattern of 0.0.
-    let bits = ((n as i32 + 127).max(0) as u32) << 23;
+    // 2^n from its exponent bits. `t`'s low mantissa bits hold n, so integer arithmetic on the
+    // bit patterns gets it without a float-to-int conversion (which would not vectorise);
+    // n = -127 (x = -88) gives the bit pattern of 0.0.
+    let n_int = t.to_bits() as i32 - ROUND.to_bits() as i32;
+    let bits = ((n_int + 127) as u32) << 23;
     y * f32::from_bits(bits)
 }
 
@@ -82,6 +109,7 @@ impl Real for f32 {
     fn max(self, other: Self) -> Self {
         f32::max(self, other)
     }
+    #[inline(always)]
     fn exp_in_place(xs: &mut [Self]) {
         for x in xs {
             *x = exp_f32(*x);
