@@ -277,22 +277,31 @@ impl Heatmap {
         {
             let root = SVGBackend::with_string(&mut out, self.size).into_drawing_area();
             root.fill(&WHITE).map_err(|e| Error::plot(OP, e))?;
-            let caption = format!("{} (white = {lo:.3}, blue = {hi:.3})", self.title);
+            let caption = format!("{} [{lo:.2} white, {hi:.2} blue]", self.title);
             let mut chart = ChartBuilder::on(&root)
-                .caption(caption, ("sans-serif", 16))
+                .caption(caption, ("sans-serif", 14))
                 .margin(10)
                 .x_label_area_size(35)
                 .y_label_area_size(40)
-                .build_cartesian_2d(0..cols, 0..rows)
+                .build_cartesian_2d(-0.5..cols as f64 - 0.5, -0.5..rows as f64 - 0.5)
                 .map_err(|e| Error::plot(OP, e))?;
+            // Cell (i, j) is centred on integer coordinates, so the ticks label cells; row 0 is
+            // at the top (plotters' y grows upwards).
+            let index = |v: f64, n: usize| {
+                let k = v.round();
+                if (v - k).abs() < 1e-9 && k >= 0.0 && (k as usize) < n { Some(k as usize) } else { None }
+            };
+            let x_fmt = |x: &f64| index(*x, cols).map_or(String::new(), |j| j.to_string());
+            let y_fmt = |y: &f64| index(*y, rows).map_or(String::new(), |k| (rows - 1 - k).to_string());
             chart
                 .configure_mesh()
                 .disable_mesh()
                 .x_desc(self.x_label.as_str())
                 .y_desc(self.y_label.as_str())
-                .x_labels(cols.min(12))
-                .y_labels(rows.min(12))
-                .y_label_formatter(&|y| format!("{}", rows.saturating_sub(1 + *y)))
+                .x_labels(cols.min(16))
+                .y_labels(rows.min(16))
+                .x_label_formatter(&x_fmt)
+                .y_label_formatter(&y_fmt)
                 .draw()
                 .map_err(|e| Error::plot(OP, e))?;
             let cells = self.values.iter().enumerate().flat_map(|(i, row)| {
@@ -303,8 +312,8 @@ impl Heatmap {
                         let t = ((v - lo) / span).clamp(0.0, 1.0);
                         RGBColor((255.0 - 225.0 * t) as u8, (255.0 - 180.0 * t) as u8, (255.0 - 75.0 * t) as u8)
                     };
-                    // Row 0 at the top: plotters' y grows upwards.
-                    Rectangle::new([(j, rows - 1 - i), (j + 1, rows - i)], color.filled())
+                    let (x, y) = (j as f64, (rows - 1 - i) as f64);
+                    Rectangle::new([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)], color.filled())
                 })
             });
             chart.draw_series(cells).map_err(|e| Error::plot(OP, e))?;
