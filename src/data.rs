@@ -2,7 +2,7 @@
 //!
 //! Every file is committed, small, and listed in `data/SOURCES.md` with its origin,
 //! licence and SHA-256. Nothing is downloaded at run time: a missing or altered file
-//! is an [`Error::Data`](crate::Error::Data) that says which file and what to do.
+//! is an [`Error::Data`](crate::Error) that says which file and what to do.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
