@@ -72,7 +72,17 @@ pub struct LineChart {
     series: Vec<Series>,
     log_x: bool,
     log_y: bool,
+    legend: Legend,
     size: (u32, u32),
+}
+
+/// Where a chart's legend goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Legend {
+    UpperLeft,
+    UpperRight,
+    LowerLeft,
+    LowerRight,
 }
 
 impl LineChart {
@@ -85,6 +95,7 @@ impl LineChart {
             series: Vec::new(),
             log_x: false,
             log_y: false,
+            legend: Legend::UpperRight,
             size: (640, 400),
         }
     }
@@ -113,6 +124,12 @@ impl LineChart {
 
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.size = (width, height);
+        self
+    }
+
+    /// Where the legend goes (default: upper right).
+    pub fn legend(mut self, position: Legend) -> Self {
+        self.legend = position;
         self
     }
 
@@ -213,7 +230,12 @@ impl LineChart {
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
+            .position(match self.legend {
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+            })
             .draw()
             .map_err(|e| err(&e))?;
         Ok(())
