@@ -36,7 +36,7 @@ notebooks: setup
 
 ## make lab: JupyterLab with the "Rust (shousi)" kernel.
 lab: setup
-	cd notebooks && $(VENV)/bin/jupyter lab
+	cd notebooks && $(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## make doc: API docs with the formulas rendered (KaTeX).
 doc: setup
