@@ -51,15 +51,17 @@ pub fn flash_attention<T: Real>(
     let mut out = Mat::<T>::zeros(l, ev);
     // Both blocks are stored transposed (column r = query row r) so that every per-query
     // loop below runs over a contiguous slice and vectorises.
-    let mut scores_t = Mat::<T>::zeros(block_k, block_q);
-    let mut acc_t = Mat::<T>::zeros(ev, block_q);
-    let mut m = vec![T::NEG_INFINITY; block_q];
-    let mut denom = vec![T::ZERO; block_q];
+    let mut t = Tiles {
+        scores_t: Mat::<T>::zeros(block_k, block_q),
+        acc_t: Mat::<T>::zeros(ev, block_q),
+        m: vec![T::NEG_INFINITY; block_q],
+        denom: vec![T::ZERO; block_q],
+    };
     for i0 in (0..l).step_by(block_q) {
         let bq = block_q.min(l - i0);
-        m[..bq].fill(T::NEG_INFINITY);
-        denom[..bq].fill(T::ZERO);
-        acc_t.fill(T::ZERO);
+        t.m[..bq].fill(T::NEG_INFINITY);
+        t.denom[..bq].fill(T::ZERO);
+        t.acc_t.fill(T::ZERO);
         // Causal masks hide every key past the last visible one: stop there.
         let last_row = i0 + bq - 1;
         let key_end = match mask.causal_kind() {
@@ -71,29 +73,28 @@ pub fn flash_attention<T: Real>(
             let bk = block_k.min(key_end - j0);
             // S^T = s · K_blk Q_blkᵀ  (bk × bq)
             matmul(
-                scores_t.as_mut().submatrix_mut(0, 0, bk, bq),
+                t.scores_t.as_mut().submatrix_mut(0, 0, bk, bq),
                 Accum::Replace,
                 k.subrows(j0, bk),
                 q.subrows(i0, bq).transpose(),
                 scale,
                 Par::Seq,
             );
-            let block = Block { i0, j0, bq, bk, l, s };
-            online_softmax_step(&block, &mut scores_t, &mut acc_t, &mut m, &mut denom, mask, no_bias);
+            online_softmax_step(&Block { i0, j0, bq, bk, l, s, mask, no_bias }, &mut t);
             // Aᵀ += V_blkᵀ Pᵀ  (ev × bq)
             matmul(
-                acc_t.as_mut().submatrix_mut(0, 0, ev, bq),
+                t.acc_t.as_mut().submatrix_mut(0, 0, ev, bq),
                 Accum::Add,
                 v.subrows(j0, bk).transpose(),
-                scores_t.as_ref().submatrix(0, 0, bk, bq),
+                t.scores_t.as_ref().submatrix(0, 0, bk, bq),
                 T::ONE,
                 Par::Seq,
             );
         }
         for r in 0..bq {
-            if denom[r] > T::ZERO {
-                let inv = T::ONE / denom[r];
-                let a = acc_t.col_as_slice(r);
+            if t.denom[r] > T::ZERO {
+                let inv = T::ONE / t.denom[r];
+                let a = t.acc_t.col_as_slice(r);
                 for c in 0..ev {
                     out[(i0 + r, c)] = a[c] * inv;
                 }
@@ -103,37 +104,45 @@ pub fn flash_attention<T: Real>(
     Ok(out)
 }
 
-/// Where a score block sits: rows `i0..i0+bq` of `l` queries, keys `j0..j0+bk` of `s`.
-struct Block {
+/// Where a score block sits (rows `i0..i0+bq` of `l` queries, keys `j0..j0+bk` of `s`) and
+/// the mask that applies to it.
+struct Block<'a, T: Real> {
     i0: usize,
     j0: usize,
     bq: usize,
     bk: usize,
     l: usize,
     s: usize,
+    mask: &'a Mask<T>,
+    no_bias: bool,
+}
+
+/// Per-worker scratch: one block of scores and the running statistics of its queries.
+struct Tiles<T: Real> {
+    /// Scores of the block, transposed: (block_k, block_q).
+    scores_t: Mat<T>,
+    /// Unnormalised outputs, transposed: (E_v, block_q).
+    acc_t: Mat<T>,
+    /// Running maximum per query.
+    m: Vec<T>,
+    /// Running normaliser per query.
+    denom: Vec<T>,
 }
 
 /// One online-softmax update for every query of a block: add the mask, take the new running
 /// max, exponentiate in place, update the normaliser and rescale the accumulator.
 #[inline(always)]
-fn online_softmax_update<T: Real>(
-    b: &Block,
-    scores_t: &mut Mat<T>,
-    acc_t: &mut Mat<T>,
-    m: &mut [T],
-    denom: &mut [T],
-    mask: &Mask<T>,
-    no_bias: bool,
-) {
+fn online_softmax_update<T: Real>(b: &Block<'_, T>, t: &mut Tiles<T>) {
     for r in 0..b.bq {
-        let col = &mut scores_t.col_as_slice_mut(r)[..b.bk];
-        if !no_bias {
+        let col = &mut t.scores_t.col_as_slice_mut(r)[..b.bk];
+        if !b.no_bias {
             for (c, x) in col.iter_mut().enumerate() {
-                *x = *x + mask.bias(b.i0 + r, b.j0 + c, b.l, b.s);
+                *x = *x + b.mask.bias(b.i0 + r, b.j0 + c, b.l, b.s);
             }
         }
         let row_max = T::max_of(col);
-        let m_new = if row_max > m[r] { row_max } else { m[r] };
+        let m_old = t.m[r];
+        let m_new = if row_max > m_old { row_max } else { m_old };
         if m_new == T::NEG_INFINITY {
             // Everything so far is masked: this block contributes nothing.
             col.fill(T::ZERO);
@@ -143,11 +152,11 @@ fn online_softmax_update<T: Real>(
             *x = *x - m_new;
         }
         T::exp_in_place(col);
-        let alpha = if m[r] == T::NEG_INFINITY { T::ZERO } else { (m[r] - m_new).exp() };
-        denom[r] = denom[r] * alpha + T::sum(col);
-        m[r] = m_new;
+        let alpha = if m_old == T::NEG_INFINITY { T::ZERO } else { (m_old - m_new).exp() };
+        t.denom[r] = t.denom[r] * alpha + T::sum(col);
+        t.m[r] = m_new;
         if alpha != T::ONE {
-            for a in acc_t.col_as_slice_mut(r) {
+            for a in t.acc_t.col_as_slice_mut(r) {
                 *a = *a * alpha;
             }
         }
@@ -162,32 +171,16 @@ fn online_softmax_update<T: Real>(
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn online_softmax_update_avx2<T: Real>(
-    b: &Block,
-    scores_t: &mut Mat<T>,
-    acc_t: &mut Mat<T>,
-    m: &mut [T],
-    denom: &mut [T],
-    mask: &Mask<T>,
-    no_bias: bool,
-) {
-    online_softmax_update(b, scores_t, acc_t, m, denom, mask, no_bias)
+unsafe fn online_softmax_update_avx2<T: Real>(b: &Block<'_, T>, t: &mut Tiles<T>) {
+    online_softmax_update(b, t)
 }
 
-fn online_softmax_step<T: Real>(
-    b: &Block,
-    scores_t: &mut Mat<T>,
-    acc_t: &mut Mat<T>,
-    m: &mut [T],
-    denom: &mut [T],
-    mask: &Mask<T>,
-    no_bias: bool,
-) {
+fn online_softmax_step<T: Real>(b: &Block<'_, T>, t: &mut Tiles<T>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: both features were just detected on this CPU.
-        unsafe { online_softmax_update_avx2(b, scores_t, acc_t, m, denom, mask, no_bias) };
+        unsafe { online_softmax_update_avx2(b, t) };
         return;
     }
-    online_softmax_update(b, scores_t, acc_t, m, denom, mask, no_bias)
+    online_softmax_update(b, t)
 }
