@@ -37,9 +37,12 @@ impl<T: Real> KvCache<T> {
     }
 }
 
-fn append<T: Real>(cache: &Mat<T>, new: &Mat<T>) -> Mat<T> {
-    let (old, add) = (cache.nrows(), new.nrows());
-    Mat::from_fn(old + add, new.ncols(), |i, j| if i < old { cache[(i, j)] } else { new[(i - old, j)] })
+/// Appends the rows of `new` to `cache` in place. Row capacity grows to the next power of two,
+/// so a decoding step copies only its new rows, not the whole cache.
+fn append<T: Real>(cache: &mut Mat<T>, new: &Mat<T>) {
+    let (old, len) = (cache.nrows(), cache.nrows() + new.nrows());
+    cache.reserve(len.next_power_of_two(), new.ncols());
+    cache.resize_with(len, new.ncols(), |i, j| new[(i - old, j)]);
 }
 
 impl<T: Real> MultiHeadAttention<T> {
@@ -63,8 +66,8 @@ impl<T: Real> MultiHeadAttention<T> {
                 return Err(Error::shape(OP, format!("x_new[{b}] is ({}, {}), expected (t > 0, embed_dim = {})", x.nrows(), x.ncols(), self.embed_dim())));
             }
             let q = self.q_proj.forward(x.as_ref());
-            cache.keys[b] = append(&cache.keys[b], &self.k_proj.forward(x.as_ref()));
-            cache.values[b] = append(&cache.values[b], &self.v_proj.forward(x.as_ref()));
+            append(&mut cache.keys[b], &self.k_proj.forward(x.as_ref()));
+            append(&mut cache.values[b], &self.v_proj.forward(x.as_ref()));
             let (o, w) = self.attend(&q, &cache.keys[b], &cache.values[b], &Mask::causal_bottom_right()).map_err(|e| e.in_op(OP))?;
             out.output.push(o);
             out.weights.push(w);
