@@ -10,7 +10,6 @@ pub trait Real: faer::traits::RealField + Copy + PartialOrd + Send + Sync + std:
     fn to_f64(self) -> f64;
     fn exp(self) -> Self;
     fn sqrt(self) -> Self;
-    fn max(self, other: Self) -> Self;
 
     /// $x_i \leftarrow e^{x_i}$ for a slice of arguments $\le 0$ or $-\infty$ (the online
     /// softmax's only use). `f32` overrides it with a vectorisable polynomial.
@@ -106,9 +105,6 @@ impl Real for f32 {
     fn sqrt(self) -> Self {
         f32::sqrt(self)
     }
-    fn max(self, other: Self) -> Self {
-        f32::max(self, other)
-    }
     #[inline(always)]
     fn exp_in_place(xs: &mut [Self]) {
         for x in xs {
@@ -133,8 +129,5 @@ impl Real for f64 {
     }
     fn sqrt(self) -> Self {
         f64::sqrt(self)
-    }
-    fn max(self, other: Self) -> Self {
-        f64::max(self, other)
     }
 }

@@ -66,18 +66,13 @@ pub fn to_scalar(t: &Tensor) -> Result<f64> {
 
 /// A 2-D tensor as a faer matrix (float64).
 pub fn to_mat(t: &Tensor) -> Result<Mat<f64>> {
-    to_mat_as(t)
-}
-
-/// A 2-D tensor as a faer matrix of `T` (values go through float64).
-pub fn to_mat_as<T: Real>(t: &Tensor) -> Result<Mat<T>> {
     let size = t.size();
     let [r, c] = size.as_slice() else {
         return Err(Error::shape("torch::to_mat", format!("tensor has shape {size:?}, expected 2-D")));
     };
     let v = to_vec(t).map_err(|e| e.in_op("torch::to_mat"))?;
     let c = *c as usize;
-    Ok(Mat::from_fn(*r as usize, c, |i, j| T::from_f64(v[i * c + j])))
+    Ok(Mat::from_fn(*r as usize, c, |i, j| v[i * c + j]))
 }
 
 /// The bool `attn_mask` libtorch's SDPA should get for `mask` on (L, S) scores: `true` =
